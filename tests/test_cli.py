@@ -130,3 +130,16 @@ def test_model_info_describes_a_directory(tiny_model):
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_eval_runs_for_real_on_a_model(tiny_model, nlen_data, tmp_path):
+    report = tmp_path / "report.json"
+    result = runner.invoke(app, ["eval", "--suite", "tatoeba", "--limit", "5", "--model", str(tiny_model),
+                                 "--beam", "1", "--backend", "transformers", "--no-glossary", "--json",
+                                 "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(report.read_text())
+    suite = data["suites"]["tatoeba"]
+    assert suite["n_lines"] == 5 and len(suite["hypotheses"]) == 5
+    assert 0 <= suite["scores"]["chrf"]["score"] <= 100
+    assert data["settings"]["backend"] == "transformers"

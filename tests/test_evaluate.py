@@ -275,6 +275,7 @@ class ReferenceSystem:
     """Stands in for the translator (no model in unit tests): the reference, degraded."""
 
     model_info = SimpleNamespace(id="reference-echo", weights_hash="f" * 64)
+    backend = SimpleNamespace(name="reference-echo")
 
     def __init__(self, suite: Suite, degrade: Degrade) -> None:
         self.translate_segments = system(suite, degrade)
@@ -287,7 +288,7 @@ def nlen(monkeypatch: pytest.MonkeyPatch, flores: Suite) -> Callable[..., object
     runner = CliRunner()
 
     def invoke(args: list[str], degrade: Degrade = BASE) -> object:
-        def make(model: str | None, glossary: object, beam: int) -> ReferenceSystem:
+        def make(model: str | None, glossary: object, beam: int, backend: str = "auto") -> ReferenceSystem:
             return ReferenceSystem(flores, degrade)
 
         monkeypatch.setattr(cli_eval, "_make_translator", make)

@@ -94,7 +94,7 @@ class TransformersBackend:
         return batch
 
     def _generate_kwargs(self, options: DecodeOptions, width: int) -> dict:
-        kwargs = dict(num_beams=options.beam, max_new_tokens=min(self.max_positions, int(width * 2) + 10),
+        kwargs = dict(num_beams=options.beam, max_new_tokens=min(self.max_positions, int(width * 1.5) + 10),
                       max_length=None)
         if options.no_repeat_ngram_size:
             kwargs["no_repeat_ngram_size"] = options.no_repeat_ngram_size

@@ -156,13 +156,13 @@ def _scores_table(report: dict[str, Any]) -> Table:
     return table
 
 
-def _make_translator(model: str | None, glossary: Any, beam: int) -> Any:
+def _make_translator(model: str | None, glossary: Any, beam: int, backend: str = "auto") -> Any:
     """The one place ``nlen eval`` meets the translator (and the seam its CLI tests replace)."""
     from translate.models import ModelError
     from translate.translator import Translator
 
     try:
-        return Translator(model=model, glossary=glossary, beam=beam)
+        return Translator(model=model, glossary=glossary, beam=beam, backend=backend)
     except ModelError as e:
         raise InputError(str(e)) from None
 
@@ -175,6 +175,7 @@ def eval_cmd(
     no_glossary: Annotated[bool, typer.Option("--no-glossary", help="Translate without any glossary.")] = False,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N lines of each suite.")] = None,
     beam: Annotated[int, typer.Option(min=1, help="Beam size.")] = 4,
+    backend: Annotated[str, typer.Option(help="auto, transformers or ctranslate2.")] = "auto",
     baseline: Annotated[Optional[Path], typer.Option(help="Baseline report to compare with.")] = None,
     update_baseline: Annotated[bool, typer.Option("--update-baseline", help="Write this run to --baseline.")] = False,
     threshold_bleu: Annotated[float, typer.Option(help="BLEU drop that counts.")] = DEFAULT_THRESHOLDS["bleu"],
@@ -196,9 +197,11 @@ def eval_cmd(
         base = load_baseline(baseline)
     terms = None if no_glossary else _load_glossary(glossary)
 
-    translator = _make_translator(model, terms, beam)
+    if backend not in ("auto", "transformers", "ctranslate2"):
+        raise InputError(f"unknown backend {backend!r}; choose auto, transformers or ctranslate2")
+    translator = _make_translator(model, terms, beam, backend)
     info = translator.model_info
-    settings = {"suites": names, "model": model, "beam": beam,
+    settings = {"suites": names, "model": model, "beam": beam, "backend": translator.backend.name,
                 "glossary": str(terms.path) if terms is not None and terms.path else None, "limit": limit}
     err = Console(stderr=True)
     report = run_eval(names, translator.translate_segments, model_id=info.id, model_hash=info.weights_hash,

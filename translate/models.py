@@ -10,11 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 DEFAULT_HUB_ID = "Helsinki-NLP/opus-mt-nl-en"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -49,17 +47,26 @@ def hub_endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
 
 
-def hub_reachable(endpoint: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> bool:
-    """A TCP connect to the hub, bounded in time even when DNS itself hangs."""
-    url = urlparse(endpoint or hub_endpoint())
-    host, port = url.hostname or "", url.port or (443 if url.scheme == "https" else 80)
+def hub_reachable(endpoint: str | None = None, timeout: float | None = None) -> bool:
+    """Does the hub answer HTTP within `timeout` seconds? Bounded even when DNS or a proxy hangs.
+
+    A TCP connect is not enough: sandboxes and captive proxies accept connections and then
+    never answer. Any HTTP status counts as an answer.
+    """
+    import urllib.error
+    import urllib.request
+
+    timeout = PROBE_TIMEOUT_S if timeout is None else timeout
+    url = (endpoint or hub_endpoint()) + "/api/models/" + DEFAULT_HUB_ID
     result: list[bool] = []
 
     def probe() -> None:
         try:
-            with socket.create_connection((host, port), timeout=timeout):
+            with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout):
                 result.append(True)
-        except OSError:
+        except urllib.error.HTTPError:
+            result.append(True)
+        except Exception:
             result.append(False)
 
     worker = threading.Thread(target=probe, daemon=True)

@@ -48,6 +48,7 @@ class TrainConfig:
     train_files: list[str] = field(default_factory=lambda: ["tatoeba.train", "news-synthetic"])
     max_pairs: int | None = None
     bf16: bool = False
+    threads: int | None = None
 
 
 def cpu_has_bf16() -> bool:
@@ -281,7 +282,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
     import torch
     import torch.nn.functional as F
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)   # else torch's default: OMP_NUM_THREADS, or one per core
     torch.manual_seed(cfg.seed)
     out = Path(cfg.out_dir)
     work = out / "checkpoint"

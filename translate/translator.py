@@ -206,6 +206,9 @@ class Translator:
             if len(after) < len(before):
                 unit.translation = hyp.text
             unit.flags = degeneration_flags(unit.source, unit.translation)
+            if not unit.translation.strip():  # nothing lost: better the Dutch than a hole
+                unit.translation = unit.source
+                unit.flags.append("source-kept")
 
     def _enforce(self, unit: _Unit) -> None:
         """Make every required form appear (glossary targets, protected spans), repairing where needed.
