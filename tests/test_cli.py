@@ -143,3 +143,16 @@ def test_eval_runs_for_real_on_a_model(tiny_model, nlen_data, tmp_path):
     assert suite["n_lines"] == 5 and len(suite["hypotheses"]) == 5
     assert 0 <= suite["scores"]["chrf"]["score"] <= 100
     assert data["settings"]["backend"] == "transformers"
+
+
+def test_model_tune_writes_the_chosen_length_penalty(tiny_model, nlen_data, tmp_path):
+    import shutil
+
+    model = tmp_path / "m"
+    shutil.copytree(tiny_model, model, ignore=shutil.ignore_patterns("checkpoint"))
+    result = runner.invoke(app, ["model", "tune", str(model), "--data", str(nlen_data), "--values", "0.8,1.2",
+                                 "--limit", "4", "--beam", "2", "--backend", "transformers"])
+    assert result.exit_code == 0, result.output
+    chosen = json.loads(result.stdout.strip().splitlines()[-1])["chosen"]
+    assert chosen in (0.8, 1.2)
+    assert json.loads((model / "generation_config.json").read_text())["length_penalty"] == chosen

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from translate.models import ModelError, describe_model
-from translate.train import SIZES, TrainConfig, cpu_has_bf16, train
+from translate.train import SIZES, TrainConfig, cpu_has_bf16, train, tune_length_penalty
 
 TRAIN_EPILOG = """
 Examples:
@@ -50,6 +50,25 @@ def register(model_app: typer.Typer) -> None:
                           eval_every_min=eval_every, max_pairs=max_pairs)
         report = train(cfg, log=lambda m: typer.echo(f"{time.strftime('%H:%M:%S')} {m}", err=True))
         typer.echo(json.dumps({k: report[k] for k in ("steps", "train_minutes", "chosen", "dev")}))
+
+    @model_app.command("tune")
+    def tune_command(
+        path: Path = typer.Argument(..., help="A Marian model directory (its generation_config.json is updated)."),
+        data: Path = typer.Option(..., "--data", help="Data folder holding eval/tatoeba.dev and eval/flores200.dev."),
+        values: str = typer.Option("0.6,1.0,1.4", "--values", help="Length penalties to try."),
+        beam: int = typer.Option(4, "--beam"),
+        backend: str = typer.Option("auto", "--backend"),
+        limit: int = typer.Option(400, "--limit", min=1, help="Dev lines per set."),
+    ) -> None:
+        """Choose the beam length penalty on the dev sets and write it into the model's generation config."""
+        try:
+            lps = tuple(float(v) for v in values.split(","))
+            result = tune_length_penalty(path, data, lps, beam=beam, backend=backend, limit=limit,
+                                         log=lambda m: typer.echo(m, err=True))
+        except (ModelError, OSError, ValueError) as exc:
+            typer.echo(f"nlen: error: {exc}", err=True)
+            raise typer.Exit(2)
+        typer.echo(json.dumps(result))
 
     @model_app.command("info")
     def info_command(
