@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from glossary.store import Term, parse_glossary
+from glossary.store import parse_glossary
 from translate.document import parse_document
 from translate.translator import Translator
 

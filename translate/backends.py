@@ -9,12 +9,15 @@ put a term in and let the model continue).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol, Sequence
 
 from translate.models import ModelInfo
 
-MAX_SOURCE_TOKENS = 500  # Marian's positions stop at 512; keep room for </s> and safety
+
+
+def max_new_tokens(source_width: int, max_positions: int = 512) -> int:
+    """The output length cap both backends share: room for English being longer, never past the positions."""
+    return min(max_positions, int(source_width * 1.5) + 10)
 
 
 @dataclass
@@ -94,7 +97,7 @@ class TransformersBackend:
         return batch
 
     def _generate_kwargs(self, options: DecodeOptions, width: int) -> dict:
-        kwargs = dict(num_beams=options.beam, max_new_tokens=min(self.max_positions, int(width * 1.5) + 10),
+        kwargs = dict(num_beams=options.beam, max_new_tokens=max_new_tokens(width, self.max_positions),
                       max_length=None)
         if options.no_repeat_ngram_size:
             kwargs["no_repeat_ngram_size"] = options.no_repeat_ngram_size
@@ -161,14 +164,14 @@ class TransformersBackend:
         return self._strip(gen[0].tolist())
 
     def _attention(self, src: list[int], out: list[int]) -> list[list[float]]:
-        """Cross-attention of a forced decode of `out`, averaged over layers and heads, over source pieces."""
+        """Cross-attention of a forced decode of `out` over source pieces: last layer, mean of the heads."""
         import torch
 
         input_ids = self._pad([src])
         dec = torch.tensor([[self.pad_id] + out], dtype=torch.long)
         result = self.model(input_ids=input_ids, attention_mask=input_ids.ne(self.pad_id),
                             decoder_input_ids=dec, output_attentions=True)
-        att = torch.stack([a[0] for a in result.cross_attentions]).mean(dim=(0, 1))  # [tgt+1, src]
+        att = result.cross_attentions[-1][0].mean(dim=0)  # last layer, heads averaged (as CTranslate2 gives it)
         # row t predicts output piece t; drop the trailing </s> column of the source
         return att[: len(out), : len(src) - 1].tolist()
 

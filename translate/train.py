@@ -131,7 +131,7 @@ def write_tokenizer_files(spm_model: Path, out_dir: Path) -> int:
 
 def build_model(size: str, vocab_size: int, pad_id: int, dropout: float):
     """A randomly initialised MarianMTModel with tied embeddings and opus-mt conventions."""
-    from transformers import GenerationConfig, MarianConfig, MarianMTModel
+    from transformers import MarianConfig, MarianMTModel
 
     d_model, enc, dec, heads, ffn, _ = SIZES[size]
     config = MarianConfig(
