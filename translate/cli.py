@@ -184,28 +184,16 @@ class _progress:
         return False
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
-
-
-def _register_optional_commands() -> None:
-    """Commands that live in their own modules (scoring, eval, bench, model)."""
-    from translate import cli_model
+def _register_commands() -> None:
+    """Commands that live in their own modules (model, scoring and eval, bench)."""
+    from translate import cli_bench, cli_eval, cli_model
 
     cli_model.register(model_app)
-    try:
-        from translate import cli_eval
-    except ImportError:
-        return
     cli_eval.register(app)
-    try:
-        from translate import cli_bench
-    except ImportError:
-        return
     cli_bench.register(app)
 
 
-_register_optional_commands()
+_register_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover
