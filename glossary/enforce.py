@@ -109,16 +109,22 @@ def run_text(pieces: Sequence[str], run: tuple[int, int]) -> str:
     return detokenize(pieces[run[0]: run[1]])
 
 
-def lexical_run(pieces: Sequence[str], candidates: Sequence[str], threshold: float = 0.7) -> tuple[int, int] | None:
-    """The run (or two adjacent runs) most like one of `candidates` (the Dutch forms, the term)."""
+def lexical_run(pieces: Sequence[str], candidates: Sequence[str], threshold: float = 0.7,
+                name_threshold: float = 0.5) -> tuple[int, int] | None:
+    """The run (or two adjacent runs) most like one of `candidates` (the Dutch forms, the term).
+
+    Capitalised words that resemble a capitalised candidate are names the model garbled
+    (`Pladin` for `Poetin`): for them a looser similarity suffices.
+    """
     runs = word_runs(pieces)
-    best, best_score = None, threshold
+    best, best_score = None, 0.0
     spans = runs + [(a[0], b[1]) for a, b in zip(runs, runs[1:])]
     for span in spans:
-        text = detokenize(pieces[span[0]: span[1]]).lower()
+        text = detokenize(pieces[span[0]: span[1]])
         for cand in candidates:
-            score = difflib.SequenceMatcher(None, text, cand.lower()).ratio()
-            if score > best_score:
+            score = difflib.SequenceMatcher(None, text.lower(), cand.lower()).ratio()
+            is_name = text[:1].isupper() and cand[:1].isupper()
+            if score >= (name_threshold if is_name else threshold) and score > best_score:
                 best, best_score = span, score
     return best
 
@@ -175,7 +181,8 @@ def replace_run(pieces: Sequence[str], run: tuple[int, int], term: str, *, all_c
     before = detokenize(pieces[: run[0]])
     after_pieces = list(pieces[run[1]:])
     after = detokenize(after_pieces)
-    glue_before = " " if before and pieces[run[0]].startswith(WORD_START) else ""
+    starts_word = pieces[run[0]].startswith(WORD_START) or (run[0] > 0 and pieces[run[0] - 1] == WORD_START)
+    glue_before = " " if before and starts_word else ""
     glue_after = " " if after_pieces and after_pieces[0].startswith(WORD_START) else ""
     at_start = not before.strip(" \"'‘“«(")
     word = cased(term, sentence_start=at_start, all_caps=all_caps)
@@ -193,5 +200,7 @@ def insertion_prefix(pieces: Sequence[str], word_index: int, term: str, *, all_c
     if current:
         words.append(current)
     head = detokenize([p for w in words[: max(word_index, 0)] for p in w])
+    if word_index >= len(words):  # appending: the term goes before the closing punctuation
+        head = head.rstrip(" .!?;:")
     word = cased(term, sentence_start=not head, all_caps=all_caps)
     return f"{head} {word}".strip()

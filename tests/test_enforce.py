@@ -56,3 +56,21 @@ def test_casing_at_sentence_start_and_in_headlines():
 def test_insertion_prefix_keeps_words_before_the_focus():
     assert enforce.insertion_prefix(PIECES, 2, "NATO", all_caps=False) == "Poetin's troops NATO"
     assert enforce.insertion_prefix(PIECES, 0, "cold war", all_caps=False) == "Cold war"
+
+
+def test_garbled_name_is_found_with_a_looser_match():
+    pieces = ["▁president", "▁Vladimir", "▁Pla", "din", "."]
+    run = enforce.lexical_run(pieces, ["Poetin", "Putin"])
+    assert enforce.replace_run(pieces, run, "Putin", all_caps=False) == "president Vladimir Putin."
+    assert enforce.lexical_run(["▁the", "▁troops", "."], ["Poetin", "Putin"]) is None
+
+
+def test_replacing_digits_keeps_the_space_before_them():
+    pieces = ["▁more", "▁than", "▁", "1", "0", "0", ".", "0", "0", "0", "▁soldiers"]
+    run = enforce.lexical_run(pieces, ["100.000", "100,000"])
+    assert enforce.replace_run(pieces, run, "100,000", all_caps=False) == "more than 100,000 soldiers"
+
+
+def test_appended_term_goes_before_the_full_stop():
+    pieces = ["▁He", "▁said", "▁so", "."]
+    assert enforce.insertion_prefix(pieces, 3, "NATO", all_caps=False) == "He said so NATO"
