@@ -45,7 +45,7 @@ class FileFormat(str, Enum):
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"nlen: error: {message}", err=True)
     raise typer.Exit(code)
 
 

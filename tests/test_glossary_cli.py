@@ -110,7 +110,7 @@ def test_check_exit_codes(gfile: Path):
 def test_malformed_file_is_one_line_error_exit_2(gfile: Path):
     gfile.write_text("NAVO\tNATO\nno tab\n", encoding="utf-8")
     r = run("list", "-g", str(gfile))
-    assert r.exit_code == 2 and r.stderr.strip() == f"error: {gfile}:2: expected source<TAB>target (no tab found)"
+    assert r.exit_code == 2 and r.stderr.strip() == f"nlen: error: {gfile}:2: expected source<TAB>target (no tab found)"
     r = run("list", "-g", str(gfile.parent / "missing.tsv"))
     assert r.exit_code == 2 and "no such glossary file" in r.stderr
 
