@@ -65,6 +65,7 @@ class TransformersBackend:
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()   # stderr is for nlen's own notices and progress
         if threads:
             torch.set_num_threads(threads)
         self.model_info = model_info
