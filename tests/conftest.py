@@ -14,6 +14,13 @@ def data_dir() -> Path:
     return Path(os.environ.get("NLEN_DATA", REPO.parent / "shared" / "data"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_model_cache(tmp_path_factory):
+    """Converted CTranslate2 models go to a temporary cache, never the user's."""
+    os.environ["NLEN_CACHE"] = str(tmp_path_factory.mktemp("nlen-cache"))
+    yield
+
+
 @pytest.fixture(scope="session")
 def nlen_data() -> Path:
     path = data_dir()

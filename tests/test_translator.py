@@ -13,9 +13,13 @@ from translate.translator import Translator
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "nl-2022-01-geneva-talks-russia-us.txt"
 
 
-@pytest.fixture(scope="module")
-def translator(tiny_model):
-    return Translator(tiny_model, backend="transformers", beam=1, batch_size=32)
+BACKENDS = ["transformers", "ctranslate2"]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def translator(request, tiny_model):
+    """The same behaviour is required of both backends."""
+    return Translator(tiny_model, backend=request.param, beam=1, batch_size=32)
 
 
 def test_seed_article_keeps_its_structure(translator):
@@ -42,8 +46,9 @@ def test_batching_restores_order(tiny_model):
     assert small == large
 
 
-def test_over_long_sentence_is_split_not_cut(tiny_model):
-    translator = Translator(tiny_model, backend="transformers", beam=1, max_unit_tokens=40)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_over_long_sentence_is_split_not_cut(tiny_model, backend):
+    translator = Translator(tiny_model, backend=backend, beam=1, max_unit_tokens=40)
     clause = "de minister zei dat de troepen naar de kazernes teruggaan"
     sentence = ", ".join([clause] * 12) + "."
     [result] = translator.translate_segments_detailed([sentence])
@@ -51,9 +56,10 @@ def test_over_long_sentence_is_split_not_cut(tiny_model):
     assert result.translation.strip()
 
 
-def test_glossary_terms_are_enforced_and_reported(tiny_model):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_glossary_terms_are_enforced_and_reported(tiny_model, backend):
     glossary = parse_glossary("NAVO\tNATO\nPoetin\tPutin\nGenève\tGeneva\n")
-    translator = Translator(tiny_model, backend="transformers", beam=1, glossary=glossary)
+    translator = Translator(tiny_model, backend=backend, beam=1, glossary=glossary)
     sources = ["Poetins eisen aan de NAVO.", "De NAVO-top in Genève begint maandag.", "Ik ben moe."]
     results = translator.translate_segments_detailed(sources)
     for result in results[:2]:
@@ -64,19 +70,21 @@ def test_glossary_terms_are_enforced_and_reported(tiny_model):
     assert results[2].terms == []
 
 
-def test_sentences_without_terms_translate_as_without_glossary(tiny_model):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sentences_without_terms_translate_as_without_glossary(tiny_model, backend):
     glossary = parse_glossary("NAVO\tNATO\n")
-    plain = Translator(tiny_model, backend="transformers", beam=1)
-    with_glossary = Translator(tiny_model, backend="transformers", beam=1, glossary=glossary)
+    plain = Translator(tiny_model, backend=backend, beam=1)
+    with_glossary = Translator(tiny_model, backend=backend, beam=1, glossary=glossary)
     sources = ["Ik ben moe.", "Het regent vandaag in Amsterdam.", "De NAVO vergadert."]
     a, b = plain.translate_segments(sources), with_glossary.translate_segments(sources)
     assert a[:2] == b[:2]
     assert "NATO" in b[2]
 
 
-def test_all_caps_headline_gets_upper_case_term(tiny_model):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_all_caps_headline_gets_upper_case_term(tiny_model, backend):
     glossary = parse_glossary("Poetin\tPutin\n")
-    translator = Translator(tiny_model, backend="transformers", beam=1, glossary=glossary)
+    translator = Translator(tiny_model, backend=backend, beam=1, glossary=glossary)
     [result] = translator.translate_segments_detailed(["POETIN DREIGT MET NIEUWE SANCTIES"])
     assert result.terms[0].enforced
     assert "PUTIN" in result.translation
