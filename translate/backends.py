@@ -52,6 +52,10 @@ class Backend(Protocol):
 
     def source_pieces(self, text: str) -> list[str]: ...
 
+    def count_tokens(self, text: str) -> int:
+        """Source length in model positions (`</s>` included): what the 512-position limit counts."""
+        ...
+
 
 class TransformersBackend:
     """PyTorch inference through `transformers`' MarianMTModel and MarianTokenizer."""

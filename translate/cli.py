@@ -12,6 +12,7 @@ import typer
 
 from glossary.cli import app as glossary_app
 from glossary.store import GlossaryError, load_glossary, resolve_glossary_path
+from translate.backends import BACKENDS
 from translate.io import InputError, atomic_output, read_input
 from translate.models import ModelError
 
@@ -32,10 +33,7 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
-class BackendName(str, Enum):
-    auto = "auto"
-    transformers = "transformers"
-    ctranslate2 = "ctranslate2"
+BackendName = Enum("BackendName", {name: name for name in BACKENDS}, type=str)  # choices for --backend
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from translate.backends import BACKENDS
 from translate.evaluate import (
     DEFAULT_ALPHA,
     DEFAULT_THRESHOLDS,
@@ -197,8 +198,8 @@ def eval_cmd(
         base = load_baseline(baseline)
     terms = None if no_glossary else _load_glossary(glossary)
 
-    if backend not in ("auto", "transformers", "ctranslate2"):
-        raise InputError(f"unknown backend {backend!r}; choose auto, transformers or ctranslate2")
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}; choose {', '.join(BACKENDS)}")
     translator = _make_translator(model, terms, beam, backend)
     info = translator.model_info
     settings = {"suites": names, "model": model, "beam": beam, "backend": translator.backend.name,

@@ -160,7 +160,7 @@ class Translator:
 
     # -- steps ----------------------------------------------------------------------------------
     def _units(self, segment: int, source: str) -> list[_Unit]:
-        count = getattr(self.backend, "count_tokens", None) or (lambda s: len(self.backend.source_pieces(s)) + 1)
+        count = self.backend.count_tokens
         texts = [source] if count(source) <= self.max_unit_tokens else split_long(source, self.max_unit_tokens, count)
         return [_Unit(segment, t, self._requirements(t)) for t in texts if t.strip()]
 
@@ -193,19 +193,18 @@ class Translator:
                 self._enforce(unit)
 
     def _retry_degenerate(self, units: list[_Unit]) -> None:
-        bad = [u for u in units if degeneration_flags(u.source, u.translation)]
+        bad = [(u, flags) for u in units if (flags := degeneration_flags(u.source, u.translation))]
         if not bad:
             return
         retry = DecodeOptions(beam=max(self.options.beam, 4), batch_size=self.options.batch_size,
                               no_repeat_ngram_size=3, repetition_penalty=1.3)
-        hyps = self.backend.translate_batch([u.source for u in bad], retry)
-        for unit, hyp in zip(bad, hyps):
-            before = degeneration_flags(unit.source, unit.translation)
+        hyps = self.backend.translate_batch([u.source for u, _ in bad], retry)
+        for (unit, before), hyp in zip(bad, hyps):
             after = degeneration_flags(unit.source, hyp.text)
             unit.retried = True
             if len(after) < len(before):
-                unit.translation = hyp.text
-            unit.flags = degeneration_flags(unit.source, unit.translation)
+                unit.translation, before = hyp.text, after
+            unit.flags = list(before)
             if not unit.translation.strip():  # nothing lost: better the Dutch than a hole
                 unit.translation = unit.source
                 unit.flags.append("source-kept")
